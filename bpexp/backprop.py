@@ -1,0 +1,159 @@
+"""Batched forward pass and backprop in the packed, network-last layout.
+
+The public ``theta (N, P)`` is repacked once into ``Theta (P, N)`` whose rows are ordered
+for the hot loop (``pack`` / ``unpack`` convert)::
+
+    [ W^T with b appended as a last row : (D + hb, H) row-major | U^T : (H, O) | c : (O) ]
+
+so that, with the network axis innermost and ``X1 = [X, 1]``, the first layer of all
+networks is one matrix product ``A = X1 @ Wb`` of shape ``(B, H*N)`` and its gradient
+``X1^T @ Delta`` another. The backprop equations, per sample and network::
+
+    a = W x + b,  z = s(a),  yhat = U z + c,  delta_y = dl/dyhat
+    delta_j = s'(a_j) sum_o u_oj delta_y,o
+    dE/dW = delta x^T,  dE/db = delta,  dE/dU = delta_y z^T,  dE/dc = delta_y
+
+averaged over samples (or weighted, for per-network minibatches). Every reduction runs
+over an axis that is not the network axis, in a fixed order, so a network's numbers do
+not depend on its neighbours when the width ``C`` of the arrays is fixed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import fused, losses
+
+if TYPE_CHECKING:
+    from .model import TwoLayerNet
+
+Array = np.ndarray
+
+
+@lru_cache(maxsize=64)
+def packed_index(net: TwoLayerNet) -> Array:
+    """Indices ``idx`` with ``Theta = theta[:, idx].T``: public column of each packed row."""
+    D, H, O = net.inputs, net.hidden, net.outputs
+    W, b, U, c = net.unflatten(np.arange(net.num_params, dtype=float))
+    rows = [W.T.reshape(-1)]  # (D, H) row-major
+    if b is not None:
+        rows.append(b)
+    if not net.frozen_output:
+        rows.append(U.T.reshape(-1))  # (H, O)
+        if c is not None:
+            rows.append(c)
+    idx = np.concatenate(rows).astype(np.intp)
+    assert idx.size == net.num_params and D * H <= idx.size and O >= 1
+    return idx
+
+
+def pack(net: TwoLayerNet, theta: Array) -> Array:
+    """``theta (N, P)`` -> packed ``Theta (P, N)``, C-contiguous float64."""
+    return np.ascontiguousarray(theta[:, packed_index(net)].T, dtype=np.float64)
+
+
+def unpack(net: TwoLayerNet, packed: Array) -> Array:
+    """Packed ``Theta (P, N)`` -> ``theta (N, P)`` in the public order."""
+    theta = np.empty((packed.shape[1], packed.shape[0]), dtype=packed.dtype)
+    theta[:, packed_index(net)] = packed.T
+    return theta
+
+
+def augment(net: TwoLayerNet, X: Array) -> Array:
+    """``X (B, D)`` -> ``X1 (B, D + 1)`` with a ones column when the net has hidden biases."""
+    X = np.asarray(X, dtype=np.float64)
+    if net.hidden_bias:
+        X = np.hstack([X, np.ones((X.shape[0], 1))])
+    return np.ascontiguousarray(X)
+
+
+def views(net: TwoLayerNet, Theta: Array) -> tuple[Array, Array, Array | None]:
+    """Views of packed ``Theta (P, C)``: ``Wb (D + hb, H*C)``, ``U (H, O, C)`` (ones when
+    frozen), ``c (O, C)`` or ``None``."""
+    D, H, O = net.inputs, net.hidden, net.outputs
+    C = Theta.shape[1]
+    din = D + net.hidden_bias
+    nw = din * H
+    Wb = Theta[:nw].reshape(din, H * C)
+    if net.frozen_output:
+        return Wb, np.ones((H, O, 1)), None
+    U = Theta[nw : nw + H * O].reshape(H, O, C)
+    c = Theta[nw + H * O :].reshape(O, C) if net.output_bias else None
+    return Wb, U, c
+
+
+def forward(net: TwoLayerNet, X1: Array, Theta: Array) -> Array:
+    """Outputs ``yhat (B, O, C)`` of packed ``Theta (P, C)`` on augmented inputs ``X1``."""
+    H = net.hidden
+    Wb, U, c = views(net, Theta)
+    Z = net.act.fn(X1 @ Wb).reshape(X1.shape[0], H, -1)
+    yhat = np.einsum("bhc,hoc->boc", Z, np.broadcast_to(U, (H, net.outputs, Z.shape[2])))
+    if c is not None:
+        yhat += c
+    return yhat
+
+
+class Backprop:
+    """Loss and gradient of ``C`` networks at once, with preallocated buffers.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    X1 : array (B, D + hb)
+        Augmented inputs (see :func:`augment`).
+    T : array (B, O, 1)
+        Targets encoded for ``loss`` (see :func:`bpexp.losses.encode_targets`).
+    loss : str
+    width : int
+        Number ``C`` of networks per call: every call has the same shapes.
+    """
+
+    def __init__(self, net: TwoLayerNet, X1: Array, T: Array, loss: str, width: int):
+        self.net, self.loss, self.C = net, losses.check_loss(loss), int(width)
+        self.X1 = np.ascontiguousarray(X1, dtype=np.float64)
+        self.X1T = np.ascontiguousarray(self.X1.T)
+        self.T = np.ascontiguousarray(T[:, :, 0], dtype=np.float64)  # (B, O)
+        B, H, O, C = self.X1.shape[0], net.hidden, net.outputs, self.C
+        self.B = B
+        self.codes = fused.ACT_CODES[net.activation], fused.LOSS_CODES[self.loss]
+        self.A = np.empty((B, H * C))
+        self.S = np.empty((B, H, C))
+        self.Z = np.empty((B, H, C))
+        self.value = np.empty(C)
+        self.uniform = np.full((B, C), 1.0 / B)
+        self.ones_U = np.ones((H, O, C))
+        self.zero_c = np.zeros((O, C))
+        self.spare_gU = np.empty((H, O, C))
+        self.spare_gc = np.empty((O, C))
+
+    def loss_grad(self, Theta: Array, grad: Array | None, weights: Array | None = None) -> Array:
+        """Mean loss ``(C,)`` of packed ``Theta (P, C)``; the gradient goes into ``grad (P, C)``.
+
+        ``weights (B, C)``, when given, replaces the uniform ``1/B`` sample weights (each
+        column summing to 1: a per-network minibatch). ``grad=None`` skips the backward pass.
+        The returned array is a buffer reused by the next call.
+        """
+        net, B, C = self.net, self.B, self.C
+        Wb, U, c = views(net, Theta)
+        np.matmul(self.X1, Wb, out=self.A)
+        want = grad is not None
+        gU, gc = self.spare_gU, self.spare_gc
+        if want:
+            gWb, gU_view, gc_view = views(net, grad)
+            if not net.frozen_output:
+                gU = gU_view
+            if gc_view is not None:
+                gc = gc_view
+        fused.middle(
+            *self.codes, self.A.reshape(B, net.hidden, C), self.Z,
+            self.ones_U if net.frozen_output else U,
+            self.zero_c if c is None else c,
+            self.T, self.uniform if weights is None else weights,
+            self.value, gU, gc, self.S, want,
+        )
+        if want:
+            np.matmul(self.X1T, self.S.reshape(B, net.hidden * C), out=gWb)
+        return self.value
