@@ -19,8 +19,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bpexp tests benchmarks
 
+DEMO_DIR ?= multirun/demo
+
+# XOR width sweep: hidden 1..8, 1000 networks each, then the outcome table per width
 demo: $(STAMP)
-	$(BIN)/python -m bpexp.demo
+	rm -rf $(DEMO_DIR)
+	$(BIN)/bpexp -m data=xor 'model.hidden=range(1,9)' train.networks=1000 seed=0 \
+		hydra.sweep.dir=$(DEMO_DIR)
+	$(BIN)/python -m bpexp.summary $(DEMO_DIR) --by model.hidden
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]" || echo "bench extra not installed: JAX/PyTorch baselines skipped"

@@ -113,9 +113,9 @@ class Backprop:
 
     def __init__(self, net: TwoLayerNet, X1: Array, T: Array, loss: str, width: int):
         self.net, self.loss, self.C = net, losses.check_loss(loss), int(width)
-        self.X1 = np.ascontiguousarray(X1, dtype=np.float64)
+        self.X1 = np.array(X1, dtype=np.float64, order="C")  # own copies: minibatches write
         self.X1T = np.ascontiguousarray(self.X1.T)
-        self.T = np.ascontiguousarray(T[:, :, 0], dtype=np.float64)  # (B, O)
+        self.T = np.array(T[:, :, 0], dtype=np.float64, order="C")  # (B, O)
         B, H, O, C = self.X1.shape[0], net.hidden, net.outputs, self.C
         self.B = B
         self.codes = fused.ACT_CODES[net.activation], fused.LOSS_CODES[self.loss]

@@ -123,7 +123,7 @@ class BatchPlan:
             full_X1, full_T = self._full
             kernel.X1[:] = full_X1[rows]
             kernel.X1T[:] = kernel.X1.T
-            kernel.T[:] = full_T[rows]
+            kernel.T[:] = full_T[rows, :, 0]
             return kernel.loss_grad(theta, grad)
         idx = chunk.perm[e - chunk.perm_e0, j * m : (j + 1) * m]  # (m, C)
         w = kernel.weights

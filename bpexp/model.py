@@ -2,7 +2,8 @@
 
 Flat order (the public contract)::
 
-    theta = [W (hidden x inputs, row-major), b (hidden), U (outputs x hidden, row-major), c (outputs)]
+    theta = [W (hidden x inputs, row-major), b (hidden),
+             U (outputs x hidden, row-major), c (outputs)]
 
 Parts a variant removes are left out, the rest keeping this order: ``hidden_bias=False``
 drops ``b``, ``output_bias=False`` drops ``c``, and ``frozen_output=True`` fixes ``U`` to ones

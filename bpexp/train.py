@@ -258,7 +258,8 @@ def train(obj: Objective, theta0: Array, opt: Optimizer, lrs: Array, spec: Train
     run = _Run(obj, theta0, opt, lrs, spec, plan, test)
     bar = tqdm(total=spec.max_steps, unit="step", disable=not spec.progress, leave=False,
                desc=f"{theta0.shape[0]} networks")
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(max(spec.threads, 1)) as ex:
+    with (threadpool_limits(1, user_api="blas"), np.errstate(all="ignore"),
+          ThreadPoolExecutor(max(spec.threads, 1)) as ex):
         for t0 in range(0, spec.max_steps + 1, ROUND):
             t1 = min(t0 + ROUND - 1, spec.max_steps)
             plan.prepare(run.chunks, t0, t1)
@@ -269,7 +270,8 @@ def train(obj: Objective, theta0: Array, opt: Optimizer, lrs: Array, spec: Train
                 break
     bar.close()
     theta = run.out_theta
-    test_loss = test.value(theta) if test is not None else None
+    with np.errstate(all="ignore"):  # diverged networks may hold huge values
+        test_loss = test.value(theta) if test is not None else None
     return TrainResult(
         theta=theta, loss=run.loss, grad_norm=run.gnorm,
         param_norm=np.linalg.norm(theta, axis=1), steps=run.steps, status=run.status,
