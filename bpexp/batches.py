@@ -82,8 +82,9 @@ class BatchPlan:
             self._shared.append(self._perm(self._gen0))
         return self._shared[epoch]
 
-    def prepare(self, chunks, t0: int, t1: int) -> None:
-        """Draw the permutations of the epochs in steps ``t0..t1`` (main thread only)."""
+    def prepare(self, chunks, t0: int, t1: int, first: int = 0) -> None:
+        """Draw the permutations of the epochs in steps ``t0..t1`` (main thread only);
+        chunk column ``k`` is network ``first + k``."""
         e0, e1 = t0 // self.every, t1 // self.every
         if self.order == "shared":
             self.shared_epoch(e1)
@@ -98,7 +99,7 @@ class BatchPlan:
                     continue
                 entry = self._gens.get(int(k))
                 if entry is None:  # [generator, next epoch to draw, last permutation]
-                    gen = seeding.rng(self.seed, seeding.BATCH_NETWORK, k)
+                    gen = seeding.rng(self.seed, seeding.BATCH_NETWORK, first + k)
                     entry = self._gens[int(k)] = [gen, 0, None]
                 for e in range(e0, e1 + 1):
                     if e >= entry[1]:

@@ -166,6 +166,7 @@ class TrainConfig:
     curve_points: int = 40
     threads: int = 0  # 0: one per available core
     chunk: int = 0  # networks per chunk; 0: chosen from the problem size
+    max_memory_mb: int = 2048  # a job trains its networks in parts that fit in this budget
     progress: bool = True
 
 
@@ -260,6 +261,7 @@ def check(cfg: dict) -> None:
     _int_at_least(cfg, t + "curve_points", 2)
     _int_at_least(cfg, t + "threads", 0)
     _int_at_least(cfg, t + "chunk", 0)
+    _int_at_least(cfg, t + "max_memory_mb", 16)
     if cfg["model"]["frozen_output"] and cfg["train"]["loss"] == "softmax":
         _fail("model.frozen_output", True, "the committee machine has one output; "
               "it cannot be trained with train.loss=softmax")

@@ -10,6 +10,7 @@ below receives plain values. :func:`run` is usable without Hydra::
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -92,21 +93,42 @@ def build_optimizer(cfg: dict) -> tuple[optim.Optimizer, np.ndarray]:
     return opt, lrs
 
 
-def run(cfg: dict, progress: bool | None = None) -> JobOutput:
-    """Run the job described by the resolved config ``cfg``.
+def build_net(cfg: dict, ds: Dataset) -> TwoLayerNet:
+    """The network of ``cfg['model']``, its inputs and outputs those of the data."""
+    m = cfg["model"]
+    try:
+        return TwoLayerNet(ds.inputs, m["hidden"], ds.outputs, m["activation"],
+                           hidden_bias=m["hidden_bias"], output_bias=m["output_bias"],
+                           frozen_output=m["frozen_output"])
+    except ValueError as err:
+        raise config.ConfigError(f"model: {err}") from None
 
-    Every value is checked before any work; a bad one raises :class:`config.ConfigError`
-    with one line naming the key. ``progress`` overrides ``train.progress``.
+
+def part_size(net: TwoLayerNet, samples: int, spec: TrainSpec, budget_mb: int) -> int:
+    """Networks per part so that one part's arrays stay within ``budget_mb``.
+
+    A conservative count of the float64 values a network costs while it is trained and
+    written: its parameter copies and optimiser state, its curves and result rows, and its
+    columns of the evaluation buffers ``(B, H, O)``.
+    """
+    P, R, B = net.num_params, spec.curve_points + 2, samples
+    per_net = 8 * (8 * P + 8 * R + 64 + 6 * B * net.hidden * net.outputs + 2 * B * net.outputs)
+    fixed = 64 << 20  # interpreter, libraries, per-thread chunk buffers
+    return max(1, (budget_mb * (1 << 20) - fixed) // per_net)
+
+
+def run_parts(cfg: dict, progress: bool | None = None) -> Iterator[tuple[int, JobOutput]]:
+    """Run the job described by the resolved config ``cfg``, part by part.
+
+    Yields ``(first, output)`` for consecutive parts of the ``train.networks`` networks,
+    each small enough for ``train.max_memory_mb``; network ``k`` is the same whatever the
+    parts are. Every value is checked before any work: a bad one raises
+    :class:`config.ConfigError` with one line naming the key. ``progress`` overrides
+    ``train.progress``.
     """
     config.check(cfg)
     ds = build_dataset(cfg)
-    m = cfg["model"]
-    try:
-        net = TwoLayerNet(ds.inputs, m["hidden"], ds.outputs, m["activation"],
-                          hidden_bias=m["hidden_bias"], output_bias=m["output_bias"],
-                          frozen_output=m["frozen_output"])
-    except ValueError as err:
-        raise config.ConfigError(f"model: {err}") from None
+    net = build_net(cfg, ds)
     opt, lrs = build_optimizer(cfg)
     spec = build_spec(cfg)
     if progress is not None:
@@ -116,11 +138,21 @@ def run(cfg: dict, progress: bool | None = None) -> JobOutput:
     test = Objective(net, ds.X_test, ds.Y_test, loss) if ds.X_test is not None else None
     plan = BatchPlan.make(ds.samples, cfg["train"]["batch_size"], cfg["train"]["batch_order"],
                           cfg["seed"])
-    theta0 = net.init(cfg["train"]["networks"], cfg["seed"], cfg["init"]["scheme"],
-                      cfg["init"]["scale"])
-    with np.errstate(all="ignore"):  # diverging networks are recorded, not warned about
-        init_loss = obj.value(theta0)
-        result = train(obj, theta0, opt, lrs, spec, plan, test)
-        solved = ds.solved(net.predict(result.theta, ds.X))
-    solved &= result.status != STATUSES.index("diverged")
-    return JobOutput(ds, net, theta0, init_loss, result, solved)
+    networks = cfg["train"]["networks"]
+    samples = max(ds.samples, 0 if ds.X_test is None else len(ds.X_test))
+    size = min(networks, part_size(net, samples, spec, cfg["train"]["max_memory_mb"]))
+    for first in range(0, networks, size):
+        n = min(size, networks - first)
+        theta0 = net.init(n, cfg["seed"], cfg["init"]["scheme"], cfg["init"]["scale"], first)
+        with np.errstate(all="ignore"):  # diverging networks are recorded, not warned about
+            init_loss = obj.value(theta0)
+            result = train(obj, theta0, opt, lrs, spec, plan, test, first)
+            solved = ds.solved(net.predict(result.theta, ds.X))
+        solved &= result.status != STATUSES.index("diverged")
+        yield first, JobOutput(ds, net, theta0, init_loss, result, solved)
+
+
+def run(cfg: dict, progress: bool | None = None) -> JobOutput:
+    """Run a whole job in one part (see :func:`run_parts`), e.g. from a notebook."""
+    cfg = {**cfg, "train": {**cfg["train"], "max_memory_mb": 1 << 40}}
+    return next(run_parts(cfg, progress))[1]

@@ -109,10 +109,33 @@ def flatten_config(cfg: Mapping) -> dict[str, Any]:
     return flat
 
 
+#: keys that cannot change any number a job records (how it runs, not what it computes)
+NEUTRAL_KEYS = (("train", "threads"), ("train", "progress"))
+
+
 def config_hash(cfg: Any) -> str:
-    """sha256 hex digest of the resolved config as canonical JSON (sorted keys, compact)."""
-    text = json.dumps(_resolved(cfg), sort_keys=True, separators=(",", ":"))
+    """sha256 hex digest of the resolved config as canonical JSON (sorted keys, compact),
+    leaving out :data:`NEUTRAL_KEYS`: a job's identity for resuming a sweep."""
+    plain = _resolved(cfg)
+    for group, key in NEUTRAL_KEYS:
+        if isinstance(plain.get(group), dict):
+            plain[group] = {k: v for k, v in plain[group].items() if k != key}
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fraction_solved(job_dir: str | os.PathLike) -> float:
+    """Mean of the ``solved`` column of a complete job (what the job returned)."""
+    table = pq.read_table(Path(job_dir) / "results.parquet", columns=["solved"])
+    return float(pc.mean(table["solved"].cast(pa.float64())).as_py())
+
+
+def completed_hash(job_dir: str | os.PathLike) -> str | None:
+    """The ``config_hash`` of a complete job in ``job_dir``, or ``None``."""
+    try:
+        return str(_read_done(Path(job_dir)).get("config_hash"))
+    except _Skip:
+        return None
 
 
 # ----------------------------------------------------------------------- writing
@@ -181,17 +204,14 @@ def _curves(r: TrainResult, n: int) -> dict[str, Array]:
     return out
 
 
-def write_job(job_dir: str | os.PathLike, cfg: Any, result: TrainResult, solved: Array,
-              theta0: Array, init_loss: Array, net: TwoLayerNet, provenance: dict,
-              first_network: int = 0) -> None:
-    """Write the results of one job to ``job_dir``; ``done.json`` last.
+def part_tables(flat: Mapping[str, Any], result: TrainResult, solved: Array, theta0: Array,
+                init_loss: Array, net: TwoLayerNet, first_network: int = 0
+                ) -> tuple[pa.Table, pa.Table]:
+    """The ``results`` and ``curves`` tables of one trained part of a job.
 
-    Every file is written atomically; an existing ``done.json`` is removed first, so a job
-    interrupted while rewriting reads as incomplete. Network ``k`` of ``result`` gets the
-    global index ``first_network + k``.
+    ``flat`` is the flattened config (see :func:`flatten_config`); network ``k`` of
+    ``result`` gets the global index ``first_network + k``.
     """
-    job = Path(job_dir)
-    flat = flatten_config(cfg)
     clash = sorted(RESERVED.intersection(flat))
     if clash:
         raise ResultsError(f"config keys {clash} clash with results columns")
@@ -199,9 +219,9 @@ def write_job(job_dir: str | os.PathLike, cfg: Any, result: TrainResult, solved:
     status = _vector("status", result.status, n, np.int8)
     if np.any((status < 0) | (status >= len(STATUSES))):
         raise ValueError("status must index STATUSES (no running networks)")
-    theta0 = np.asarray(theta0, np.float64)
-    if theta0.shape != (n, P) or P != net.num_params:
-        raise ValueError(f"theta0 must have shape ({n}, {net.num_params}), got {theta0.shape}")
+    if np.shape(theta0) != (n, P) or P != net.num_params:
+        raise ValueError(f"theta0 must have shape ({n}, {net.num_params}), "
+                         f"got {np.shape(theta0)}")
     network = first_network + np.arange(n, dtype=np.int64)
     columns = {k: pa.nulls(n) if v is None else pa.repeat(v, n) for k, v in flat.items()}
     values = {"network": network, "final_loss": result.loss, "grad_norm": result.grad_norm,
@@ -213,21 +233,23 @@ def write_job(job_dir: str | os.PathLike, cfg: Any, result: TrainResult, solved:
     columns["status"] = pa.DictionaryArray.from_arrays(columns["status"], pa.array(STATUSES))
     curves = _curves(result, n)
     curves["network"] = network[curves["network"]]
-    args = {f.name: getattr(net, f.name) for f in dataclasses.fields(net) if f.init}
-    buf = io.BytesIO()
-    np.savez(buf, theta0=theta0, theta=np.asarray(result.theta, np.float64), network=network,
-             net=np.array(json.dumps(args)))
-    files = {
-        "results.parquet": _parquet_bytes(pa.table(columns)),
-        "curves.parquet": _parquet_bytes(pa.table({k: curves[k] for k in CURVE_TYPES})),
-        "params.npz": buf.getvalue(),
-    }
-    job.mkdir(parents=True, exist_ok=True)
-    (job / DONE).unlink(missing_ok=True)
-    hashes = {name: _atomic_write(job / name, data) for name, data in files.items()}
-    hashes["provenance.json"] = write_json_atomic(job / "provenance.json", provenance)
-    done = {"complete": True, "networks": n, "config_hash": config_hash(cfg), "files": hashes}
-    write_json_atomic(job / DONE, done)
+    return pa.table(columns), pa.table({k: curves[k] for k in CURVE_TYPES})
+
+
+def net_json(net: TwoLayerNet) -> str:
+    """The architecture as JSON: the constructor arguments of ``net``."""
+    return json.dumps({f.name: getattr(net, f.name) for f in dataclasses.fields(net) if f.init})
+
+
+def write_job(job_dir: str | os.PathLike, cfg: Any, result: TrainResult, solved: Array,
+              theta0: Array, init_loss: Array, net: TwoLayerNet, provenance: dict,
+              first_network: int = 0) -> None:
+    """Write the results of a one-part job to ``job_dir`` (see :class:`JobWriter`)."""
+    from .jobwriter import JobWriter
+
+    with JobWriter(job_dir, cfg, net) as w:
+        w.append(result, solved, theta0, init_loss, first_network)
+        w.commit(provenance)
 
 
 # ----------------------------------------------------------------------- reading

@@ -233,7 +233,8 @@ class _Run:
 
 
 def train(obj: Objective, theta0: Array, opt: Optimizer, lrs: Array, spec: TrainSpec,
-          plan: BatchPlan | None = None, test: Objective | None = None) -> TrainResult:
+          plan: BatchPlan | None = None, test: Objective | None = None,
+          first: int = 0) -> TrainResult:
     """Train networks ``theta0 (N, P)`` on ``obj`` and return their per-network outcomes.
 
     Parameters
@@ -250,6 +251,9 @@ def train(obj: Objective, theta0: Array, opt: Optimizer, lrs: Array, spec: Train
         Minibatch order (see :mod:`bpexp.batches`); full batch when omitted.
     test : Objective, optional
         Held-out data whose loss is recorded on the curves and at the end.
+    first : int
+        Global index of network 0 (a part of a larger job): per-network minibatch streams
+        are those of networks ``first, first + 1, ...``.
     """
     theta0 = np.atleast_2d(obj.net.check_theta(theta0)).astype(np.float64)
     if lrs.shape != (spec.max_steps,):
@@ -262,7 +266,7 @@ def train(obj: Objective, theta0: Array, opt: Optimizer, lrs: Array, spec: Train
           ThreadPoolExecutor(max(spec.threads, 1)) as ex):
         for t0 in range(0, spec.max_steps + 1, ROUND):
             t1 = min(t0 + ROUND - 1, spec.max_steps)
-            plan.prepare(run.chunks, t0, t1)
+            plan.prepare(run.chunks, t0, t1, first)
             list(ex.map(lambda c, a=t0, b=t1: run.run_round(c, a, b), run.chunks))
             run.repack()
             bar.update(min(t1 + 1, spec.max_steps) - bar.n)
