@@ -139,6 +139,40 @@ def _hydra_main(cfg: DictConfig) -> float:
     return task(cfg)
 
 
+def _config_dirs(argv: list[str]) -> list[Path]:
+    """Directories named by ``--config-dir``/``-cd``/``--config-path``/``-cp`` in ``argv``."""
+    dirs = []
+    for i, arg in enumerate(argv):
+        for flag in ("--config-dir", "-cd", "--config-path", "-cp"):
+            if arg == flag and i + 1 < len(argv):
+                dirs.append(Path(argv[i + 1]))
+            elif arg.startswith(flag + "="):
+                dirs.append(Path(arg.split("=", 1)[1]))
+    return dirs
+
+
+def check_yaml(dirs: list[Path]) -> str | None:
+    """The first YAML syntax error in the ``*.yaml`` files below ``dirs``, as one line."""
+    import yaml
+
+    for d in dirs:
+        for f in sorted(d.rglob("*.yaml")) if d.is_dir() else []:
+            try:
+                yaml.safe_load(f.read_text())
+            except (OSError, UnicodeDecodeError) as err:
+                return f"{f}: cannot read: {err}"
+            except yaml.YAMLError as err:
+                mark = getattr(err, "problem_mark", None)
+                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+                problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+                return f"{f}{where}: invalid YAML: {problem}"
+    return None
+
+
 def main() -> None:
     """Console entry point ``bpexp``."""
+    error = check_yaml(_config_dirs(sys.argv[1:]))
+    if error:
+        print(f"bpexp: error: {error}", file=sys.stderr)
+        raise SystemExit(2)
     _hydra_main()

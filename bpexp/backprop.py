@@ -50,9 +50,9 @@ def packed_index(net: TwoLayerNet) -> Array:
     return idx
 
 
-def pack(net: TwoLayerNet, theta: Array) -> Array:
-    """``theta (N, P)`` -> packed ``Theta (P, N)``, C-contiguous float64."""
-    return np.ascontiguousarray(theta[:, packed_index(net)].T, dtype=np.float64)
+def pack(net: TwoLayerNet, theta: Array, dtype: np.dtype = np.float64) -> Array:
+    """``theta (N, P)`` -> packed ``Theta (P, N)``, C-contiguous (float64 by default)."""
+    return np.ascontiguousarray(theta[:, packed_index(net)].T, dtype=dtype)
 
 
 def unpack(net: TwoLayerNet, packed: Array) -> Array:
@@ -109,25 +109,29 @@ class Backprop:
     loss : str
     width : int
         Number ``C`` of networks per call: every call has the same shapes.
+    dtype : numpy dtype
+        Of the parameters and every buffer (float64, or float32 for speed).
     """
 
-    def __init__(self, net: TwoLayerNet, X1: Array, T: Array, loss: str, width: int):
+    def __init__(self, net: TwoLayerNet, X1: Array, T: Array, loss: str, width: int,
+                 dtype: np.dtype = np.float64):
         self.net, self.loss, self.C = net, losses.check_loss(loss), int(width)
-        self.X1 = np.array(X1, dtype=np.float64, order="C")  # own copies: minibatches write
+        f = self.dtype = np.dtype(dtype)
+        self.X1 = np.array(X1, dtype=f, order="C")  # own copies: minibatches write
         self.X1T = np.ascontiguousarray(self.X1.T)
-        self.T = np.array(T[:, :, 0], dtype=np.float64, order="C")  # (B, O)
+        self.T = np.array(T[:, :, 0], dtype=f, order="C")  # (B, O)
         B, H, O, C = self.X1.shape[0], net.hidden, net.outputs, self.C
         self.B = B
         self.codes = fused.ACT_CODES[net.activation], fused.LOSS_CODES[self.loss]
-        self.A = np.empty((B, H * C))
-        self.S = np.empty((B, H, C))
-        self.Z = np.empty((B, H, C))
-        self.value = np.empty(C)
-        self.uniform = np.full((B, C), 1.0 / B)
-        self.ones_U = np.ones((H, O, C))
-        self.zero_c = np.zeros((O, C))
-        self.spare_gU = np.empty((H, O, C))
-        self.spare_gc = np.empty((O, C))
+        self.A = np.empty((B, H * C), f)
+        self.S = np.empty((B, H, C), f)
+        self.Z = np.empty((B, H, C), f)
+        self.value = np.empty(C, f)
+        self.uniform = np.full((B, C), 1.0 / B, f)
+        self.ones_U = np.ones((H, O, C), f)
+        self.zero_c = np.zeros((O, C), f)
+        self.spare_gU = np.empty((H, O, C), f)
+        self.spare_gc = np.empty((O, C), f)
 
     def loss_grad(self, Theta: Array, grad: Array | None, weights: Array | None = None) -> Array:
         """Mean loss ``(C,)`` of packed ``Theta (P, C)``; the gradient goes into ``grad (P, C)``.

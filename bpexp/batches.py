@@ -59,15 +59,15 @@ class BatchPlan:
         """Updates per epoch: stopping checks run at multiples of it."""
         return self.samples // self.size
 
-    def kernel(self, obj, width: int) -> Backprop | None:
+    def kernel(self, obj, width: int, dtype: np.dtype = np.float64) -> Backprop | None:
         """The minibatch kernel for ``width`` networks (``None`` for full batch)."""
         if self.order == "shared":
             m = self.size
             self._full = (obj.X1, obj.T)
-            return Backprop(obj.net, obj.X1[:m], obj.T[:m].copy(), obj.loss, width)
+            return Backprop(obj.net, obj.X1[:m], obj.T[:m].copy(), obj.loss, width, dtype)
         if self.order == "network":
-            k = obj.kernel(width)
-            k.weights = np.zeros((self.samples, width))
+            k = obj.kernel(width, dtype)
+            k.weights = np.zeros((self.samples, width), dtype)
             return k
         return None
 
@@ -97,10 +97,10 @@ class BatchPlan:
                 if k < 0:
                     perms[:, :, col] = np.arange(self.samples)
                     continue
-                entry = self._gens.get(int(k))
+                entry = self._gens.get(int(first + k))
                 if entry is None:  # [generator, next epoch to draw, last permutation]
                     gen = seeding.rng(self.seed, seeding.BATCH_NETWORK, first + k)
-                    entry = self._gens[int(k)] = [gen, 0, None]
+                    entry = self._gens[int(first + k)] = [gen, 0, None]
                 for e in range(e0, e1 + 1):
                     if e >= entry[1]:
                         for _ in range(entry[1], e + 1):  # draw in epoch order
@@ -112,7 +112,7 @@ class BatchPlan:
             chunk.perm, chunk.perm_e0 = perms, e0
 
     def forget(self, ids: Array) -> None:
-        """Release the generators of finished networks."""
+        """Release the generators of finished networks (global indices)."""
         for k in ids:
             self._gens.pop(int(k), None)
 

@@ -167,6 +167,7 @@ class TrainConfig:
     threads: int = 0  # 0: one per available core
     chunk: int = 0  # networks per chunk; 0: chosen from the problem size
     max_memory_mb: int = 2048  # a job trains its networks in parts that fit in this budget
+    dtype: str = "float64"  # or float32: faster, for exploration
     progress: bool = True
 
 
@@ -262,6 +263,7 @@ def check(cfg: dict) -> None:
     _int_at_least(cfg, t + "threads", 0)
     _int_at_least(cfg, t + "chunk", 0)
     _int_at_least(cfg, t + "max_memory_mb", 16)
+    _choice(cfg, t + "dtype", ("float64", "float32"))
     if cfg["model"]["frozen_output"] and cfg["train"]["loss"] == "softmax":
         _fail("model.frozen_output", True, "the committee machine has one output; "
               "it cannot be trained with train.loss=softmax")

@@ -80,7 +80,7 @@ def build_spec(cfg: dict) -> TrainSpec:
         diverge_loss=t["diverge_loss"], diverge_norm=t["diverge_norm"],
         batch_size=t["batch_size"], batch_order=t["batch_order"],
         curve_points=t["curve_points"], threads=t["threads"] or available_cores(),
-        chunk=t["chunk"], progress=t["progress"],
+        chunk=t["chunk"], progress=t["progress"], dtype=t["dtype"],
     )
 
 
@@ -136,14 +136,14 @@ def run_parts(cfg: dict, progress: bool | None = None) -> Iterator[tuple[int, Jo
     loss = cfg["train"]["loss"]
     obj = Objective(net, ds.X, ds.Y, loss)
     test = Objective(net, ds.X_test, ds.Y_test, loss) if ds.X_test is not None else None
-    plan = BatchPlan.make(ds.samples, cfg["train"]["batch_size"], cfg["train"]["batch_order"],
-                          cfg["seed"])
     networks = cfg["train"]["networks"]
     samples = max(ds.samples, 0 if ds.X_test is None else len(ds.X_test))
     size = min(networks, part_size(net, samples, spec, cfg["train"]["max_memory_mb"]))
     for first in range(0, networks, size):
         n = min(size, networks - first)
         theta0 = net.init(n, cfg["seed"], cfg["init"]["scheme"], cfg["init"]["scale"], first)
+        plan = BatchPlan.make(ds.samples, cfg["train"]["batch_size"],
+                              cfg["train"]["batch_order"], cfg["seed"])
         with np.errstate(all="ignore"):  # diverging networks are recorded, not warned about
             init_loss = obj.value(theta0)
             result = train(obj, theta0, opt, lrs, spec, plan, test, first)

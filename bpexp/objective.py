@@ -44,9 +44,9 @@ class Objective:
     def samples(self) -> int:
         return self.X.shape[0]
 
-    def kernel(self, width: int) -> backprop.Backprop:
+    def kernel(self, width: int, dtype: np.dtype = np.float64) -> backprop.Backprop:
         """A :class:`~bpexp.backprop.Backprop` for ``width`` networks on this data."""
-        return backprop.Backprop(self.net, self.X1, self.T, self.loss, width)
+        return backprop.Backprop(self.net, self.X1, self.T, self.loss, width, dtype)
 
     def value_and_grad(self, theta: Array) -> tuple[Array, Array]:
         """Loss ``(N,)`` and gradient ``(N, P)`` (or ``()`` and ``(P,)`` for one vector)."""

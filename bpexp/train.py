@@ -56,6 +56,7 @@ class TrainSpec:
     threads: int = 1
     chunk: int = 0  # networks per chunk; 0: chosen from the problem size
     progress: bool = True
+    dtype: str = "float64"  # of the parameters and every buffer while training
 
 
 @dataclass
@@ -111,9 +112,10 @@ class _Chunk:
 class _Run:
     """State shared by the chunks of one :func:`train` call."""
 
-    def __init__(self, obj, theta0, opt, lrs, spec, plan, test):
+    def __init__(self, obj, theta0, opt, lrs, spec, plan, test, first=0):
         self.obj, self.opt, self.lrs, self.spec, self.plan, self.test = (
             obj, opt, lrs, spec, plan, test)
+        self.first = first
         N, P = theta0.shape
         self.net = obj.net
         self.C = spec.chunk or auto_chunk(obj.samples, self.net.hidden, self.net.outputs)
@@ -128,7 +130,8 @@ class _Run:
         self.c_test = np.full((N, R), np.nan) if test is not None else None
         self.local = threading.local()
         self.t_start = time.perf_counter()
-        packed = backprop.pack(self.net, theta0)
+        self.dtype = np.dtype(spec.dtype)
+        packed = backprop.pack(self.net, theta0, self.dtype)
         self.chunks = self._make_chunks(np.arange(N), packed, None)
 
     # -------------------------------------------------------------- chunks
@@ -137,7 +140,7 @@ class _Run:
         chunks = []
         for s in range(0, ids.size, C):
             n = min(C, ids.size - s)
-            th = np.zeros((P, C))
+            th = np.zeros((P, C), self.dtype)
             th[:, :n] = packed[:, s : s + n]
             cid = np.full(C, -1, np.int64)
             cid[:n] = ids[s : s + n]
@@ -170,10 +173,11 @@ class _Run:
         k = getattr(self.local, "k", None)
         if k is None:
             obj, C = self.obj, self.C
-            full = obj.kernel(C)
-            mini = self.plan.kernel(obj, C)
-            test = self.test.kernel(C) if self.test is not None else None
-            k = self.local.k = (full, mini, test, np.empty((obj.net.num_params, C)))
+            f = self.dtype
+            full = obj.kernel(C, f)
+            mini = self.plan.kernel(obj, C, f)
+            test = self.test.kernel(C, f) if self.test is not None else None
+            k = self.local.k = (full, mini, test, np.empty((obj.net.num_params, C), f))
         return k
 
     # --------------------------------------------------------------- steps
@@ -181,7 +185,7 @@ class _Run:
         full, mini, test, grad = self.kernels()
         spec, plan, opt, lrs = self.spec, self.plan, self.opt, self.lrs
         theta, alive, C = chunk.theta, chunk.alive, self.C
-        lr, gn2 = np.empty(C), np.empty(C)
+        lr, gn2 = np.empty(C, self.dtype), np.empty(C)
         bad, stop = np.empty(C, bool), np.empty(C, bool)
         limits = (spec.loss_tol, spec.grad_tol**2, spec.diverge_loss, spec.diverge_norm**2)
         rec = {int(s): j for j, s in enumerate(self.rec) if t0 <= s <= t1}
@@ -227,7 +231,7 @@ class _Run:
         self.wall[ids] = time.perf_counter() - self.t_start
         cols = backprop.unpack(self.net, chunk.theta[:, stop])
         self.out_theta[ids] = cols
-        self.plan.forget(ids)
+        self.plan.forget(ids + self.first)
         chunk.alive &= ~stop
         chunk.theta[:, stop] = 0.0  # inert from now on (lr is 0 for it)
 
@@ -256,10 +260,12 @@ def train(obj: Objective, theta0: Array, opt: Optimizer, lrs: Array, spec: Train
         are those of networks ``first, first + 1, ...``.
     """
     theta0 = np.atleast_2d(obj.net.check_theta(theta0)).astype(np.float64)
+    if spec.dtype not in ("float64", "float32"):
+        raise ValueError(f"train.dtype must be 'float64' or 'float32', got {spec.dtype!r}")
     if lrs.shape != (spec.max_steps,):
         raise ValueError(f"lrs must have shape ({spec.max_steps},), got {lrs.shape}")
     plan = plan or BatchPlan.full(obj.samples)
-    run = _Run(obj, theta0, opt, lrs, spec, plan, test)
+    run = _Run(obj, theta0, opt, lrs, spec, plan, test, first)
     bar = tqdm(total=spec.max_steps, unit="step", disable=not spec.progress, leave=False,
                desc=f"{theta0.shape[0]} networks")
     with (threadpool_limits(1, user_api="blas"), np.errstate(all="ignore"),

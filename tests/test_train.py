@@ -183,3 +183,32 @@ def test_curves_and_test_loss():
     np.testing.assert_allclose(r.test_loss, test.value(r.theta), rtol=1e-12)
     assert np.isfinite(r.curve_test_loss[:, 0]).all()
     assert (np.diff(np.sort(r.wall_time)) >= 0).all() and (r.wall_time > 0).all()
+
+
+def test_float32_training_tracks_float64():
+    net, obj = _xor(4)
+    theta0 = net.init(50, 0)
+    r64 = _train(obj, theta0, steps=200, lr=0.1, loss_tol=0, grad_tol=0)
+    r32 = _train(obj, theta0, steps=200, lr=0.1, loss_tol=0, grad_tol=0, dtype="float32")
+    assert not np.array_equal(r32.theta, r64.theta)
+    np.testing.assert_allclose(r32.theta, r64.theta, rtol=1e-3, atol=1e-4)
+    np.testing.assert_array_equal(r32.theta, r32.theta.astype(np.float32))  # f32 values
+    with pytest.raises(ValueError, match="train.dtype must be"):
+        _train(obj, theta0, steps=2, dtype="float16")
+
+
+def test_parts_of_a_job_equal_the_whole(tmp_path):
+    """A memory budget splits a job into parts; the networks are the same as in one part."""
+    from bpexp.job import defaults, run, run_parts
+
+    cfg = defaults()
+    cfg["data"] = {**cfg["data"]}
+    cfg["train"] = {**cfg["train"], "networks": 300, "max_steps": 200, "progress": False,
+                    "batch_size": 2, "batch_order": "network"}
+    whole = run(cfg).result
+    cfg["train"]["max_memory_mb"] = 65  # about 1 MiB above the fixed allowance: small parts
+    parts = list(run_parts(cfg))
+    assert len(parts) > 1
+    theta = np.concatenate([out.result.theta for _, out in parts])
+    assert [first for first, _ in parts] == sorted(first for first, _ in parts)
+    np.testing.assert_array_equal(theta, whole.theta)
