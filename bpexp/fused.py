@@ -109,7 +109,13 @@ def _d1_row(code, a, z, back, out):  # pragma: no cover - compiled; out = s'(a) 
 def _loss_row(code, y, t, w, value):  # pragma: no cover - compiled
     """Per-sample loss of one sample for all networks; ``y (O, C)`` becomes ``w delta_y``."""
     O, C = y.shape
-    if code == 0:
+    if code == 0 and O == 1:  # the common case, as one vectorisable loop
+        y0, t0 = y[0], t[0]
+        for k in range(C):
+            d = y0[k] - t0
+            value[k] += w[k] * (0.5 * (d * d))
+            y0[k] = d * w[k]
+    elif code == 0:
         for k in range(C):
             lk = 0.0
             for o in range(O):
@@ -177,24 +183,27 @@ def middle(act, loss, A, Z, U, c, T, w, value, gU, gc, S, want_grad):  # pragma:
         y[:] = c
         z = Z[b]
         for h in range(H):
+            zh = z[h]
             for o in range(O):
+                yo, uo = y[o], U[h, o]
                 for k in range(C):
-                    y[o, k] += U[h, o, k] * z[h, k]
+                    yo[k] += uo[k] * zh[k]
         _loss_row(loss, y, T[b], w[b], value)
         if not want_grad:
             continue
         for o in range(O):
+            yo, go = y[o], gc[o]
             for k in range(C):
-                gc[o, k] += y[o, k]
+                go[k] += yo[k]
         for h in range(H):
+            zh = z[h]
             back[:] = 0.0
             for o in range(O):
+                yo, uo, guo = y[o], U[h, o], gU[h, o]
                 for k in range(C):
-                    back[k] += U[h, o, k] * y[o, k]
-            _d1_row(act, A[b, h], z[h], back, S[b, h])
-            for o in range(O):
-                for k in range(C):
-                    gU[h, o, k] += z[h, k] * y[o, k]
+                    back[k] += uo[k] * yo[k]
+                    guo[k] += zh[k] * yo[k]
+            _d1_row(act, A[b, h], zh, back, S[b, h])
 
 
 @_jit
