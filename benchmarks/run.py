@@ -142,6 +142,8 @@ def machine_facts() -> None:
           f"{info.get('cpu MHz', '?')} MHz, flags: {' '.join(simd) or '?'})")
     print(f"  logical CPUs: {os.cpu_count()}, usable: {len(os.sched_getaffinity(0))}, "
           f"load average {load_average()}")
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > 1.0:
+        print("  WARNING: other processes are using the CPUs; timings will be low and noisy")
     print(f"  Python {platform.python_version()}, numpy {np.__version__}, "
           f"bpexp {bpexp.__version__}, numba {_version('numba')}")
     try:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .model import TwoLayerNet
 
 Array = np.ndarray
+SMALL_INPUTS = 64  # B * (D + 1) up to which the first layer skips BLAS
 
 
 @lru_cache(maxsize=64)
@@ -132,6 +133,11 @@ class Backprop:
         self.zero_c = np.zeros((O, C), f)
         self.spare_gU = np.empty((H, O, C), f)
         self.spare_gc = np.empty((O, C), f)
+        self.scratch = np.empty((2, B * H * C))  # float64: tanh builds 2^k from its bits
+        din = self.X1.shape[1]
+        self.spare_gWb = np.empty((din, H * C), f)
+        #: tiny inputs: the first layer in the fused loop, not in BLAS calls
+        self.small = B * din <= SMALL_INPUTS
 
     def loss_grad(self, Theta: Array, grad: Array | None, weights: Array | None = None) -> Array:
         """Mean loss ``(C,)`` of packed ``Theta (P, C)``; the gradient goes into ``grad (P, C)``.
@@ -140,24 +146,27 @@ class Backprop:
         column summing to 1: a per-network minibatch). ``grad=None`` skips the backward pass.
         The returned array is a buffer reused by the next call.
         """
-        net, B, C = self.net, self.B, self.C
+        net, B, C, H, small = self.net, self.B, self.C, self.net.hidden, self.small
         Wb, U, c = views(net, Theta)
-        np.matmul(self.X1, Wb, out=self.A)
+        if not small:
+            np.matmul(self.X1, Wb, out=self.A)
         want = grad is not None
-        gU, gc = self.spare_gU, self.spare_gc
+        gU, gc, gWb = self.spare_gU, self.spare_gc, self.spare_gWb
         if want:
             gWb, gU_view, gc_view = views(net, grad)
             if not net.frozen_output:
                 gU = gU_view
             if gc_view is not None:
                 gc = gc_view
+        din = self.X1.shape[1]
         fused.middle(
-            *self.codes, self.A.reshape(B, net.hidden, C), self.Z,
+            *self.codes, self.X1, Wb.reshape(din, H, C), gWb.reshape(din, H, C), small,
+            self.A.reshape(B, H, C), self.Z,
             self.ones_U if net.frozen_output else U,
             self.zero_c if c is None else c,
             self.T, self.uniform if weights is None else weights,
-            self.value, gU, gc, self.S, want,
+            self.value, gU, gc, self.S, self.scratch, want,
         )
-        if want:
-            np.matmul(self.X1T, self.S.reshape(B, net.hidden * C), out=gWb)
+        if want and not small:
+            np.matmul(self.X1T, self.S.reshape(B, H * C), out=gWb)
         return self.value

@@ -147,14 +147,21 @@ def _loss_row(code, y, t, w, value):  # pragma: no cover - compiled
 
 
 @_jit
-def middle(act, loss, A, Z, U, c, T, w, value, gU, gc, S, want_grad):  # pragma: no cover
+def middle(act, loss, X1, Wb, gWb, small, A, Z, U, c, T, w, value, gU, gc, S, scratch,
+           want_grad):  # pragma: no cover - compiled
     """Fused forward tail and backward head for ``C`` networks.
+
+    With ``small`` (tiny ``B x (D + 1)`` inputs, where a BLAS call costs more than its
+    arithmetic) the two products ``A = X1 @ Wb`` and ``gWb = X1^T @ S`` are done here too,
+    summing over inputs and samples in order; otherwise the caller does them with BLAS.
 
     Parameters
     ----------
     act, loss : int
         Codes from :data:`ACT_CODES` and :data:`LOSS_CODES`.
-    A : (B, H, C) pre-activations.
+    X1 : (B, Din) augmented inputs; Wb, gWb : (Din, H, C) first layer and its gradient.
+    small : bool
+    A : (B, H, C) pre-activations (out when ``small``).
     Z : (B, H, C) out, activations ``s(A)``.
     U : (H, O, C) output weights (ones for a frozen layer).
     c : (O, C) output biases (zeros when absent).
@@ -163,13 +170,24 @@ def middle(act, loss, A, Z, U, c, T, w, value, gU, gc, S, want_grad):  # pragma:
     value : (C,) out, the weighted mean loss.
     gU : (H, O, C) out, gc : (O, C) out (gradient of c, even when absent).
     S : (B, H, C) out, hidden errors ``delta``.
+    scratch : (2, B*H*C) float64 work space (for tanh).
     """
     B, H, C = A.shape
     O = T.shape[1]
+    Din = X1.shape[1]
+    if small:
+        for b in range(B):
+            for h in range(H):
+                ah = A[b, h]
+                ah[:] = 0.0
+                for d in range(Din):
+                    x, wd = X1[b, d], Wb[d, h]
+                    for k in range(C):
+                        ah[k] += x * wd[k]
     y = np.empty((O, C))
     if act == 0:  # one vectorised pass (see fastmath); the others inline below
         flat = A.size
-        _tanh_flat(A.reshape(flat), Z.reshape(flat), np.empty(flat), np.empty(flat))
+        _tanh_flat(A.reshape(flat), Z.reshape(flat), scratch[0], scratch[1])
     else:
         for b in range(B):
             for h in range(H):
@@ -204,6 +222,15 @@ def middle(act, loss, A, Z, U, c, T, w, value, gU, gc, S, want_grad):  # pragma:
                     back[k] += uo[k] * yo[k]
                     guo[k] += zh[k] * yo[k]
             _d1_row(act, A[b, h], zh, back, S[b, h])
+    if small and want_grad:
+        for d in range(Din):
+            for h in range(H):
+                g = gWb[d, h]
+                g[:] = 0.0
+                for b in range(B):
+                    x, sh = X1[b, d], S[b, h]
+                    for k in range(C):
+                        g[k] += x * sh[k]
 
 
 @_jit

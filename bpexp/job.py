@@ -55,10 +55,17 @@ def defaults() -> dict[str, Any]:
 
 
 def available_cores() -> int:
+    """Cores this job may use: the CPU affinity, lowered by ``SLURM_CPUS_PER_TASK`` or
+    ``OMP_NUM_THREADS`` when a launcher set them (loky, Ray and SLURM workers)."""
     try:
-        return len(os.sched_getaffinity(0))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        n = os.cpu_count() or 1
+    for var in ("SLURM_CPUS_PER_TASK", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            n = min(n, int(value))
+    return n
 
 
 def build_dataset(cfg: dict) -> Dataset:

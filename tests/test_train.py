@@ -212,3 +212,17 @@ def test_parts_of_a_job_equal_the_whole(tmp_path):
     theta = np.concatenate([out.result.theta for _, out in parts])
     assert [first for first, _ in parts] == sorted(first for first, _ in parts)
     np.testing.assert_array_equal(theta, whole.theta)
+
+
+def test_available_cores_honours_launcher_limits(monkeypatch):
+    from bpexp.job import available_cores
+
+    monkeypatch.delenv("SLURM_CPUS_PER_TASK", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    n = available_cores()
+    assert n >= 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert available_cores() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "junk")
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", str(n + 5))
+    assert available_cores() == n
