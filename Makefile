@@ -31,6 +31,8 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]" || echo "bench extra not installed: JAX/PyTorch baselines skipped"
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m pip install --quiet -e ".[joblib]"
+	$(BIN)/python benchmarks/sweeps.py
 
 clean:
 	rm -rf $(VENV) outputs multirun

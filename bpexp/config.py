@@ -230,8 +230,33 @@ def _choice(cfg: dict, key: str, choices) -> None:
         _fail(key, v, f"choose one of {', '.join(choices)}")
 
 
+def _check_keys(cfg: dict) -> None:
+    """Keys added with ``+key=value`` (which Hydra lets past the schemas) are errors too."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(BpexpConfig)}
+    for key in cfg:
+        if key not in known:
+            _fail(key, cfg[key], f"unknown key; valid top-level keys: {', '.join(sorted(known))}")
+    for group, schemas in SCHEMAS.items():
+        node = cfg.get(group)
+        if not isinstance(node, dict):
+            _fail(group, node, "must be a config group")
+        name = node.get("name", "default") if group in ("data", "optim") else "default"
+        schema = schemas.get(name)
+        if schema is None:
+            _fail(f"{group}.name", name, f"choose one of {', '.join(schemas)}")
+        valid = [f.name for f in fields(schema)]
+        for key in node:
+            if key not in valid:
+                _fail(f"{group}.{key}", node[key], f"unknown key for {group} {name!r}; valid: "
+                      + ", ".join(valid))
+
+
 def check(cfg: dict) -> None:
-    """Check the values of a resolved job config (a plain dict); one-line ``ConfigError``."""
+    """Check the keys and values of a resolved job config (a plain dict); one-line
+    ``ConfigError``."""
+    _check_keys(cfg)
     seed = cfg.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         _fail("seed", seed, "must be an integer >= 0")

@@ -55,6 +55,9 @@ VALUES = [
     (["train.dtype=float16"], "train.dtype='float16'"),
     (["seed=-1"], "seed=-1"),
     (["data.seed=-2"], "data.seed"),
+    (["+model._target_=os.system"], "model._target_='os.system': unknown key"),  # no code
+    (["+data.path=/etc/passwd"], "data.path='/etc/passwd': unknown key for data 'xor'"),
+    (["+extra=1"], "extra=1: unknown key"),
 ]
 
 

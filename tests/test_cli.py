@@ -37,6 +37,12 @@ def test_single_run_writes_a_complete_job(tmp_path):
     np.testing.assert_allclose(p.theta0, p.net.init(20, 3))  # init recorded exactly
 
 
+def test_a_job_writes_only_inside_its_directory(tmp_path):
+    run(["data=teacher", "data.samples=32", *SMALL, "hydra.run.dir=out/job"], tmp_path)
+    written = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
+    assert written and all(p.parts[:2] == ("out", "job") for p in written), written
+
+
 def test_multirun_sweep_is_read_back(tmp_path):
     run(["-m", "model.hidden=1,3", "model.activation=tanh,sigmoid", *SMALL,
          "hydra.sweep.dir=sweep"], tmp_path)
