@@ -139,6 +139,11 @@ class Backprop:
         #: tiny inputs: the first layer in the fused loop, not in BLAS calls
         self.small = B * din <= SMALL_INPUTS
 
+    def buffers(self) -> tuple[Array, ...]:
+        """The work arrays of :func:`bpexp.fused.loss_grad`, in its argument order."""
+        return (self.A, self.Z, self.S, self.scratch, self.ones_U, self.zero_c,
+                self.spare_gU, self.spare_gc, self.spare_gWb)
+
     def loss_grad(self, Theta: Array, grad: Array | None, weights: Array | None = None) -> Array:
         """Mean loss ``(C,)`` of packed ``Theta (P, C)``; the gradient goes into ``grad (P, C)``.
 
@@ -146,27 +151,10 @@ class Backprop:
         column summing to 1: a per-network minibatch). ``grad=None`` skips the backward pass.
         The returned array is a buffer reused by the next call.
         """
-        net, B, C, H, small = self.net, self.B, self.C, self.net.hidden, self.small
-        Wb, U, c = views(net, Theta)
-        if not small:
-            np.matmul(self.X1, Wb, out=self.A)
+        net = self.net
         want = grad is not None
-        gU, gc, gWb = self.spare_gU, self.spare_gc, self.spare_gWb
-        if want:
-            gWb, gU_view, gc_view = views(net, grad)
-            if not net.frozen_output:
-                gU = gU_view
-            if gc_view is not None:
-                gc = gc_view
-        din = self.X1.shape[1]
-        fused.middle(
-            *self.codes, self.X1, Wb.reshape(din, H, C), gWb.reshape(din, H, C), small,
-            self.A.reshape(B, H, C), self.Z,
-            self.ones_U if net.frozen_output else U,
-            self.zero_c if c is None else c,
-            self.T, self.uniform if weights is None else weights,
-            self.value, gU, gc, self.S, self.scratch, want,
-        )
-        if want and not small:
-            np.matmul(self.X1T, self.S.reshape(B, H * C), out=gWb)
+        fused.loss_grad(
+            *self.codes, self.X1, self.X1T, self.T, self.uniform if weights is None else weights,
+            self.small, Theta, Theta if grad is None else grad, want, net.hidden, net.outputs,
+            net.frozen_output, net.sizes["c"] > 0, *self.buffers(), self.value)
         return self.value

@@ -255,3 +255,38 @@ def check(value, grad, theta, alive, loss_tol, grad_tol2, diverge_loss, diverge_
         stop[k] = alive[k] and (bad[k] or v < loss_tol or gn2[k] < grad_tol2)
         anyone = anyone or stop[k]
     return anyone
+
+
+@_jit
+def loss_grad(act, loss, X1, X1T, T, w, small, Theta, grad, want_grad, H, O, frozen, has_c,
+              A, Z, S, scratch, ones_U, zero_c, spare_gU, spare_gc, spare_gWb,
+              value):  # pragma: no cover - compiled
+    """Loss ``value (C,)`` and gradient ``grad (P, C)`` of packed ``Theta (P, C)``.
+
+    The packed layout is that of :mod:`bpexp.backprop`: ``[Wb (Din, H) | U (H, O) | c (O)]``
+    rows, networks last. Large inputs use BLAS (``np.dot``) for the first layer and its
+    gradient, small ones the loops of :func:`middle`. Buffers are the caller's.
+    """
+    Din, C = X1.shape[1], Theta.shape[1]
+    nw = Din * H
+    Wb = Theta[:nw].reshape(Din, H * C)
+    gWb = grad[:nw].reshape(Din, H * C) if want_grad else spare_gWb
+    if frozen:
+        U, gU = ones_U, spare_gU
+    else:
+        U = Theta[nw : nw + H * O].reshape(H, O, C)
+        gU = grad[nw : nw + H * O].reshape(H, O, C) if want_grad else spare_gU
+    if has_c:
+        c = Theta[nw + H * O :].reshape(O, C)
+        gc = grad[nw + H * O :].reshape(O, C) if want_grad else spare_gc
+    else:
+        c, gc = zero_c, spare_gc
+    if not small:
+        np.dot(X1, Wb, A)
+    B = X1.shape[0]
+    A3 = A.reshape(B, H, C)
+    middle(act, loss, X1, Wb.reshape(Din, H, C), gWb.reshape(Din, H, C), small, A3, Z, U, c,
+           T, w, value, gU, gc, S, scratch, want_grad)
+    if want_grad and not small:
+        np.dot(X1T, S.reshape(B, H * C), gWb)
+    return value

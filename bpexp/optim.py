@@ -1,10 +1,11 @@
 """Batched optimisers in the optax style: small ``init`` / ``update`` pieces.
 
 Parameters and gradients are packed arrays ``(P, C)`` (parameters x networks). ``init``
-returns a tuple of state arrays with the network axis last (so a trainer can gather and
-scatter networks), and ``update(theta, grad, state, lr, t)`` applies step ``t`` (0-based) in
-place; ``lr`` is a per-network learning rate ``(C,)`` (0 freezes a network). ``grad`` may
-be overwritten.
+returns the state, an array ``(S, P, C)`` with the network axis last (so a trainer can
+gather and scatter networks; ``S`` is 0, 1 or 2), and ``update(theta, grad, state, lr, t)``
+applies step ``t`` (0-based) in place; ``lr`` is a per-network learning rate ``(C,)``
+(0 freezes a network). The rules are one compiled function (:func:`apply_update`), which
+the trainer's compiled step loop calls too.
 
 ==============  ==========================================================================
 ``gd``          theta -= lr g
@@ -12,88 +13,106 @@ be overwritten.
                 theta -= lr (g + beta v)
 ``rmsprop``     s = rho s + (1 - rho) g^2; theta -= lr g / (sqrt(s) + eps)
 ``adam``        m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
-                theta -= lr mhat / (sqrt(vhat) + eps) with bias-corrected mhat, vhat
+                theta -= lr mhat / (sqrt(vhat) + eps), mhat = m / (1 - b1^(t+1)),
+                vhat = v / (1 - b2^(t+1))  (Kingma & Ba 2015)
 ==============  ==========================================================================
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 Array = np.ndarray
 OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
+_STATE = {"gd": 0, "momentum": 1, "rmsprop": 1, "adam": 2}
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def apply_update(code, hyper, theta, grad, state, lr, t):  # pragma: no cover - compiled
+    """Update ``theta (P, C)`` in place by rule ``code`` (index in :data:`OPTIMIZERS`).
+
+    ``hyper`` holds ``(beta, nesterov)``, ``(rho, eps)`` or ``(b1, b2, eps)``."""
+    P, C = theta.shape
+    if code == 0:
+        for p in range(P):
+            for k in range(C):
+                theta[p, k] -= lr[k] * grad[p, k]
+    elif code == 1:
+        beta, nesterov = hyper[0], hyper[1] != 0.0
+        for p in range(P):
+            for k in range(C):
+                v = beta * state[0, p, k] + grad[p, k]
+                state[0, p, k] = v
+                theta[p, k] -= lr[k] * (grad[p, k] + beta * v if nesterov else v)
+    elif code == 2:
+        rho, eps = hyper[0], hyper[1]
+        for p in range(P):
+            for k in range(C):
+                g = grad[p, k]
+                s = rho * state[0, p, k] + (1.0 - rho) * g * g
+                state[0, p, k] = s
+                theta[p, k] -= lr[k] * g / (math.sqrt(s) + eps)
+    else:
+        b1, b2, eps = hyper[0], hyper[1], hyper[2]
+        c1, c2 = 1.0 - b1 ** (t + 1), 1.0 - b2 ** (t + 1)
+        for p in range(P):
+            for k in range(C):
+                g = grad[p, k]
+                m = b1 * state[0, p, k] + (1.0 - b1) * g
+                v = b2 * state[1, p, k] + (1.0 - b2) * g * g
+                state[0, p, k] = m
+                state[1, p, k] = v
+                theta[p, k] -= lr[k] * (m / c1) / (math.sqrt(v / c2) + eps)
 
 
 @dataclass(frozen=True)
 class Optimizer:
-    """A pair of pure pieces: ``init(theta) -> state`` and an in-place ``update``."""
+    """An update rule and its hyper-parameters; inert, the logic is :func:`apply_update`."""
 
     name: str
-    init: Callable[[Array], tuple[Array, ...]]
-    update: Callable[[Array, Array, tuple[Array, ...], Array, int], None]
+    hyper: tuple[float, ...] = ()
+
+    @property
+    def code(self) -> int:
+        return OPTIMIZERS.index(self.name)
+
+    @property
+    def hyper_array(self) -> Array:
+        return np.array([*self.hyper, 0.0, 0.0, 0.0][:3], dtype=np.float64)
+
+    def init(self, theta: Array) -> Array:
+        """Zero state ``(S, P, C)`` for packed ``theta (P, C)``."""
+        return np.zeros((_STATE[self.name], *theta.shape), dtype=theta.dtype)
+
+    def update(self, theta: Array, grad: Array, state: Array, lr: Array, t: int) -> None:
+        """Apply update ``t`` in place (``grad`` is left unchanged)."""
+        apply_update(self.code, self.hyper_array, theta, grad, state,
+                     np.asarray(lr, dtype=theta.dtype), t)
 
 
 def gd() -> Optimizer:
-    def update(theta, grad, state, lr, t):
-        grad *= lr
-        theta -= grad
-
-    return Optimizer("gd", lambda theta: (), update)
+    return Optimizer("gd")
 
 
 def momentum(beta: float = 0.9, nesterov: bool = False) -> Optimizer:
-    def update(theta, grad, state, lr, t):
-        (v,) = state
-        v *= beta
-        v += grad
-        if nesterov:
-            grad += beta * v
-        else:
-            grad[...] = v
-        grad *= lr
-        theta -= grad
-
-    return Optimizer("momentum", lambda theta: (np.zeros_like(theta),), update)
+    return Optimizer("momentum", (float(beta), float(nesterov)))
 
 
 def rmsprop(rho: float = 0.9, eps: float = 1e-8) -> Optimizer:
-    def update(theta, grad, state, lr, t):
-        (s,) = state
-        s *= rho
-        s += (1.0 - rho) * grad * grad
-        grad *= lr
-        grad /= np.sqrt(s) + eps
-        theta -= grad
-
-    return Optimizer("rmsprop", lambda theta: (np.zeros_like(theta),), update)
+    return Optimizer("rmsprop", (float(rho), float(eps)))
 
 
 def adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Optimizer:
-    def update(theta, grad, state, lr, t):
-        m, v = state
-        m *= b1
-        m += (1.0 - b1) * grad
-        v *= b2
-        v += (1.0 - b2) * grad * grad
-        c1 = 1.0 - b1 ** (t + 1)
-        c2 = 1.0 - b2 ** (t + 1)
-        denom = np.sqrt(v / c2)
-        denom += eps
-        np.divide(m, denom, out=grad)
-        grad *= lr / c1
-        theta -= grad
-
-    return Optimizer("adam", lambda theta: (np.zeros_like(theta), np.zeros_like(theta)), update)
+    return Optimizer("adam", (float(b1), float(b2), float(eps)))
 
 
-def _check_unit(name: str, value: float, low_open: bool = False) -> None:
-    ok = 0.0 < value < 1.0 if low_open else 0.0 <= value < 1.0
-    if not ok:
-        interval = "(0, 1)" if low_open else "[0, 1)"
-        raise ValueError(f"optim.{name} must lie in {interval}, got {value!r}")
+def _check_unit(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"optim.{name} must lie in [0, 1), got {value!r}")
 
 
 def make(name: str, beta: float = 0.9, nesterov: bool = False, rho: float = 0.9,

@@ -30,7 +30,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from . import backprop, fused
+from . import backprop, engine, fused
 from .batches import BatchPlan
 from .objective import Objective
 from .optim import Optimizer
@@ -83,11 +83,11 @@ class TrainResult:
 
 
 def auto_chunk(samples: int, hidden: int, outputs: int) -> int:
-    """Networks per chunk: the largest power of two in [8, 512] whose hidden-layer arrays
+    """Networks per chunk: the largest power of two in [8, 256] whose hidden-layer arrays
     ``(B, H, O, C)`` stay within 2^16 elements (cache-sized)."""
     per_net = samples * hidden * outputs
     c = 8
-    while c < 512 and 2 * c * per_net <= 2**16:
+    while c < 256 and 2 * c * per_net <= 2**16:
         c *= 2
     return c
 
@@ -102,7 +102,7 @@ def record_steps(max_steps: int, points: int, every: int = 1) -> Array:
 class _Chunk:
     ids: Array  # (C,) network index, -1 for padding
     theta: Array  # (P, C) packed
-    state: tuple[Array, ...]
+    state: Array  # (S, P, C) optimiser state
     alive: Array = field(init=False)
 
     def __post_init__(self) -> None:
@@ -120,6 +120,8 @@ class _Run:
         self.net = obj.net
         self.C = spec.chunk or auto_chunk(obj.samples, self.net.hidden, self.net.outputs)
         self.rec = record_steps(spec.max_steps, spec.curve_points, plan.every)
+        self.is_record = np.zeros(spec.max_steps + 1, bool)
+        self.is_record[self.rec] = True
         R = self.rec.size
         self.out_theta = theta0.copy()
         self.loss, self.gnorm = np.full(N, np.nan), np.full(N, np.nan)
@@ -135,7 +137,7 @@ class _Run:
         self.chunks = self._make_chunks(np.arange(N), packed, None)
 
     # -------------------------------------------------------------- chunks
-    def _make_chunks(self, ids: Array, packed: Array, state: tuple | None) -> list[_Chunk]:
+    def _make_chunks(self, ids: Array, packed: Array, state: Array | None) -> list[_Chunk]:
         C, P = self.C, packed.shape[0]
         chunks = []
         for s in range(0, ids.size, C):
@@ -146,8 +148,7 @@ class _Run:
             cid[:n] = ids[s : s + n]
             st = self.opt.init(th)
             if state is not None:
-                for dst, src in zip(st, state, strict=True):
-                    dst[:, :n] = src[:, s : s + n]
+                st[:, :, :n] = state[:, :, s : s + n]
             chunks.append(_Chunk(cid, th, st))
         return chunks
 
@@ -160,11 +161,8 @@ class _Run:
         ids = np.concatenate([c.ids[k] for c, k in zip(self.chunks, keep, strict=True)])
         packed = np.concatenate(
             [c.theta[:, k] for c, k in zip(self.chunks, keep, strict=True)], axis=1)
-        state = tuple(
-            np.concatenate([c.state[i][:, k] for c, k in zip(self.chunks, keep, strict=True)],
-                           axis=1)
-            for i in range(len(self.opt.init(np.zeros((1, 1)))))
-        )
+        state = np.concatenate(
+            [c.state[:, :, k] for c, k in zip(self.chunks, keep, strict=True)], axis=2)
         self.chunks = self._make_chunks(ids, packed, state) if ids.size else []
 
     # ------------------------------------------------------------ kernels
@@ -182,32 +180,49 @@ class _Run:
 
     # --------------------------------------------------------------- steps
     def run_round(self, chunk: _Chunk, t0: int, t1: int) -> None:
+        """Advance ``chunk`` through steps ``t0..t1``; full batch runs in compiled stretches
+        between events (:mod:`bpexp.engine`), minibatches step by step here."""
         full, mini, test, grad = self.kernels()
         spec, plan, opt, lrs = self.spec, self.plan, self.opt, self.lrs
         theta, alive, C = chunk.theta, chunk.alive, self.C
         lr, gn2 = np.empty(C, self.dtype), np.empty(C)
         bad, stop = np.empty(C, bool), np.empty(C, bool)
         limits = (spec.loss_tol, spec.grad_tol**2, spec.diverge_loss, spec.diverge_norm**2)
-        rec = {int(s): j for j, s in enumerate(self.rec) if t0 <= s <= t1}
-        for t in range(t0, t1 + 1):
-            if t % plan.every == 0:
-                loss = full.loss_grad(theta, grad)
-                anyone = fused.check(loss, grad, theta, alive, *limits, gn2, bad, stop)
-                if t == spec.max_steps:
-                    stop[:] = alive
-                    anyone = True
-                if t in rec:
-                    self._record(chunk, rec[t], loss, gn2, test)
-                if anyone:
-                    self._finish(chunk, stop, t, loss, gn2, bad)
-                    if not alive.any():
-                        return
-                if t == spec.max_steps:
+        t = t0
+        while t <= t1:
+            if not plan.minibatch:
+                t = engine.run_steps(
+                    *full.codes, full.X1, full.X1T, full.T, full.uniform, full.small, theta,
+                    grad, self.net.hidden, self.net.outputs, self.net.frozen_output,
+                    self.net.sizes["c"] > 0, *full.buffers(), full.value, opt.code,
+                    opt.hyper_array, chunk.state, lrs, alive, lr, t, t1, spec.max_steps,
+                    self.is_record, *limits, gn2, bad, stop)
+                if t > t1:
                     return
+                loss = full.value
+            elif t % plan.every == 0:
+                loss = full.loss_grad(theta, grad)
+                fused.check(loss, grad, theta, alive, *limits, gn2, bad, stop)
+            else:  # a minibatch update between checks
+                plan.loss_grad(mini, theta, grad, chunk, t)
+                np.multiply(lrs[t], alive, out=lr)
+                opt.update(theta, grad, chunk.state, lr, t)
+                t += 1
+                continue
+            # check step t: record, stop networks, then update
+            if t == spec.max_steps:
+                stop[:] = alive
+            if self.is_record[t]:
+                self._record(chunk, int(np.searchsorted(self.rec, t)), loss, gn2, test)
+            if stop.any():
+                self._finish(chunk, stop, t, loss, gn2, bad)
+            if t == spec.max_steps or not alive.any():
+                return
             if plan.minibatch:
                 plan.loss_grad(mini, theta, grad, chunk, t)
             np.multiply(lrs[t], alive, out=lr)
             opt.update(theta, grad, chunk.state, lr, t)
+            t += 1
 
     def _record(self, chunk, j, loss, gn2, test) -> None:
         a = chunk.alive
