@@ -15,8 +15,9 @@ A network stops at the first check step ``t`` (after ``t`` updates) at which
 * ``stalled``: ``||grad|| < grad_tol``;
 * ``max_steps``: ``t == max_steps``.
 
-Full-batch training checks every step. With minibatches (``batch_size``), checks use the
-full-batch loss and gradient at every epoch boundary (``t`` a multiple of ``B // batch_size``).
+Full-batch training checks every step, in compiled stretches of steps between events
+(:mod:`bpexp.engine`). With minibatches (``batch_size``), checks use the full-batch loss and
+gradient at every epoch boundary (``t`` a multiple of ``B // batch_size``).
 """
 
 from __future__ import annotations
