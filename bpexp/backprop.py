@@ -13,7 +13,9 @@ networks is one matrix product ``A = X1 @ Wb`` of shape ``(B, H*N)`` and its gra
     delta_j = s'(a_j) sum_o u_oj delta_y,o
     dE/dW = delta x^T,  dE/db = delta,  dE/dU = delta_y z^T,  dE/dc = delta_y
 
-averaged over samples (or weighted, for per-network minibatches). Every reduction runs
+averaged over samples (or weighted, for per-network minibatches), computed by the compiled
+:func:`bpexp.fused.loss_grad` (for tiny inputs, ``B (D + 1) <= SMALL_INPUTS``, the two
+products too, since a BLAS call then costs more than its arithmetic). Every reduction runs
 over an axis that is not the network axis, in a fixed order, so a network's numbers do
 not depend on its neighbours when the width ``C`` of the arrays is fixed.
 """

@@ -1,14 +1,12 @@
-"""Per-sample losses and output errors ``delta_y`` in the packed (network-last) layout.
+"""The losses, their target encodings and their output errors ``delta_y``.
 
-Predictions are ``yhat (B, O, C)`` (samples, outputs, networks) and encoded targets
-``T (B, O, 1)``, broadcast over networks. ``apply(yhat, T, losses)`` overwrites ``yhat``
-with ``delta_y = dl/dyhat`` and writes the per-sample losses ``l (B, C)``:
+The computation itself is compiled (:func:`bpexp.fused.middle`); per sample:
 
 * ``squared``: ``l = 1/2 ||yhat - y||^2``, ``delta_y = yhat - y`` (the backprop equations).
 * ``logistic``: binary targets in {0, 1}, ``yhat`` a logit: ``l = log(1 + e^yhat) - y yhat``
-  (stable via ``logaddexp``), ``delta_y = sigmoid(yhat) - y``.
-* ``softmax``: ``yhat`` the K class logits, ``T`` one-hot: ``l = logsumexp(yhat) - yhat_y``,
-  ``delta_y = softmax(yhat) - onehot``.
+  (evaluated stably), ``delta_y = sigmoid(yhat) - y``.
+* ``softmax``: ``yhat`` the K class logits, targets one-hot:
+  ``l = logsumexp(yhat) - yhat_y``, ``delta_y = softmax(yhat) - onehot``.
 
 The objective is the (weighted) mean of ``l`` over samples.
 """
@@ -16,55 +14,16 @@ The objective is the (weighted) mean of ``l`` over samples.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 Array = np.ndarray
 LOSSES = ("squared", "logistic", "softmax")
 
 
-def _squared(yhat: Array, T: Array, losses: Array) -> None:
-    np.subtract(yhat, T, out=yhat)
-    if yhat.shape[1] == 1:
-        np.multiply(yhat[:, 0], yhat[:, 0], out=losses)
-    else:
-        np.einsum("boc,boc->bc", yhat, yhat, out=losses)
-    losses *= 0.5
-
-
-def _logistic(yhat: Array, T: Array, losses: Array) -> None:
-    z = yhat[:, 0]
-    np.logaddexp(0.0, z, out=losses)
-    losses -= T[:, 0] * z
-    special.expit(z, out=z)
-    np.subtract(yhat, T, out=yhat)
-
-
-def _softmax(yhat: Array, T: Array, losses: Array) -> None:
-    m = yhat.max(axis=1, keepdims=True)
-    picked = np.einsum("boc,boc->bc", yhat, np.broadcast_to(T, yhat.shape))
-    np.subtract(yhat, m, out=yhat)
-    np.exp(yhat, out=yhat)
-    s = yhat.sum(axis=1, keepdims=True)
-    np.log(s[:, 0], out=losses)
-    losses += m[:, 0]
-    losses -= picked
-    yhat /= s
-    yhat -= T
-
-
-_APPLY = {"squared": _squared, "logistic": _logistic, "softmax": _softmax}
-
-
 def check_loss(name: str) -> str:
     """Return ``name`` if it is a known loss, else raise a one-line ``ValueError``."""
-    if name not in _APPLY:
+    if name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
     return name
-
-
-def apply(name: str, yhat: Array, T: Array, losses: Array) -> None:
-    """Overwrite ``yhat (B, O, C)`` with ``delta_y`` and write per-sample losses ``(B, C)``."""
-    _APPLY[name](yhat, T, losses)
 
 
 def encode_targets(name: str, Y: Array, outputs: int) -> Array:

@@ -102,3 +102,20 @@ def test_predict_checks_inputs():
     net = TwoLayerNet(2, 2)
     with pytest.raises(ValueError, match=r"X must have shape \(B, 2\)"):
         net.predict(np.zeros(9), np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "relu", "linear", "softplus", "erf"])
+def test_activation_derivatives(name):
+    """s' and s'' (the Hessian's ingredients) against central differences of s and s'."""
+    from bpexp.activations import get_activation
+
+    act = get_activation(name)
+    a = np.linspace(-3.1, 2.9, 41)  # avoids relu's kink at 0
+    h = 1e-5
+    z = act.fn(a)
+    d1 = (act.fn(a + h) - act.fn(a - h)) / (2 * h)
+    d2 = (act.d1(a + h, act.fn(a + h)) - act.d1(a - h, act.fn(a - h))) / (2 * h)
+    np.testing.assert_allclose(act.d1(a, z), d1, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(act.d2(a, z), d2, rtol=1e-7, atol=1e-9)
+    out = np.empty_like(a)
+    assert act.d1(a, z, out=out) is out
