@@ -226,3 +226,18 @@ def test_available_cores_honours_launcher_limits(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "junk")
     monkeypatch.setenv("SLURM_CPUS_PER_TASK", str(n + 5))
     assert available_cores() == n
+
+
+def test_full_batch_engine_equals_manual_gradient_descent():
+    """The compiled step loop replayed in plain Python with Objective.grad."""
+    X, Y = _teacher(samples=20, inputs=3)
+    net = TwoLayerNet(3, 5)
+    obj = Objective(net, X, Y)
+    theta = net.init(4, 1)
+    r = _train(obj, theta, steps=60, lr=0.05, opt="momentum", loss_tol=0, grad_tol=0)
+    v = np.zeros_like(theta)
+    for _ in range(60):
+        v = 0.9 * v + obj.grad(theta)
+        theta = theta - 0.05 * v
+    np.testing.assert_allclose(r.theta, theta, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(r.loss, obj.value(theta), rtol=1e-11)
