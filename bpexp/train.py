@@ -191,6 +191,7 @@ class _Run:
         limits = (spec.loss_tol, spec.grad_tol**2, spec.diverge_loss, spec.diverge_norm**2)
         t = t0
         while t <= t1:
+            check = True
             if not plan.minibatch:
                 t = engine.run_steps(
                     *full.codes, full.X1, full.X1T, full.T, full.uniform, full.small, theta,
@@ -204,21 +205,17 @@ class _Run:
             elif t % plan.every == 0:
                 loss = full.loss_grad(theta, grad)
                 fused.check(loss, grad, theta, alive, *limits, gn2, bad, stop)
-            else:  # a minibatch update between checks
-                plan.loss_grad(mini, theta, grad, chunk, t)
-                np.multiply(lrs[t], alive, out=lr)
-                opt.update(theta, grad, chunk.state, lr, t)
-                t += 1
-                continue
-            # check step t: record, stop networks, then update
-            if t == spec.max_steps:
-                stop[:] = alive
-            if self.is_record[t]:
-                self._record(chunk, int(np.searchsorted(self.rec, t)), loss, gn2, test)
-            if stop.any():
-                self._finish(chunk, stop, t, loss, gn2, bad)
-            if t == spec.max_steps or not alive.any():
-                return
+            else:
+                check = False  # a minibatch update between checks
+            if check:  # record, stop networks
+                if t == spec.max_steps:
+                    stop[:] = alive
+                if self.is_record[t]:
+                    self._record(chunk, int(np.searchsorted(self.rec, t)), loss, gn2, test)
+                if stop.any():
+                    self._finish(chunk, stop, t, loss, gn2, bad)
+                if t == spec.max_steps or not alive.any():
+                    return
             if plan.minibatch:
                 plan.loss_grad(mini, theta, grad, chunk, t)
             np.multiply(lrs[t], alive, out=lr)
