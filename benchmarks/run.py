@@ -199,6 +199,20 @@ def warm_up(w: Workload) -> float:
     return time.perf_counter() - t
 
 
+def _time_loop(w: Workload, parts: tuple, k: int, loop: Callable, name: str, dtype: str,
+               extra: str, rows: list[Row], repeats: int, budget: float) -> np.ndarray:
+    """Time a one-network-at-a-time baseline on the first ``k`` networks (rate
+    extrapolated), add its row, and return its final losses."""
+    sub = tuple(p[:k] for p in parts)
+    sec, runs, (loss, _) = best_of(lambda: loop(w.X, w.Y, sub, w.lr, w.steps), repeats,
+                                   budget / 2)
+    rows.append(Row(w.name, f"{name}, one network at a time, {dtype}", k * w.steps / sec,
+                    runs, f"{k} networks timed, rate extrapolated"))
+    print(f"  {name} ({k} of {w.networks} networks timed, rate extrapolated{extra}): "
+          f"{sec:.3f} s -> {fmt_rate(k * w.steps / sec)} net-steps/s")
+    return loss
+
+
 def bench(w: Workload, repeats: int, budget: float, checks: Checks) -> list[Row]:
     net = bpexp.TwoLayerNet(w.X.shape[1], w.hidden)
     theta0 = net.init(w.networks, seed=0)
@@ -237,13 +251,8 @@ def bench(w: Workload, repeats: int, budget: float, checks: Checks) -> list[Row]
 
     # numpy, one network at a time
     k = w.numpy_subset
-    sub = tuple(p[:k] for p in parts)
-    sec, runs, (loss, _) = best_of(
-        lambda: baselines.numpy_loop(w.X, w.Y, sub, w.lr, w.steps), repeats, budget / 2)
-    rows.append(Row(w.name, "numpy loop, one network at a time, f64", k * w.steps / sec,
-                    runs, f"{k} networks timed, rate extrapolated"))
-    print(f"  numpy loop ({k} of {w.networks} networks timed, rate extrapolated): "
-          f"{sec:.3f} s -> {fmt_rate(k * w.steps / sec)} net-steps/s")
+    loss = _time_loop(w, parts, k, baselines.numpy_loop, "numpy loop", "f64", "", rows,
+                      repeats, budget)
     rel, ab = loss_diff(loss, r1.loss[:k])
     checks.report("numpy loop vs bpexp final loss", rel < F64_TOL,
                   f"max rel diff {rel:.2e}, max abs {ab:.2e} ({k} networks)")
@@ -266,17 +275,12 @@ def bench(w: Workload, repeats: int, budget: float, checks: Checks) -> list[Row]
 
     # PyTorch, one network at a time
     if HAVE_TORCH:
-        k = w.torch_subset
-        sub = tuple(p[:k] for p in parts)
-        sec, runs, (loss, _) = best_of(
-            lambda: baselines.torch_loop(w.X, w.Y, sub, w.lr, w.steps), repeats, budget / 2)
-        rows.append(Row(w.name, "PyTorch loop, one network at a time, f32", k * w.steps / sec,
-                        runs, f"{k} networks timed, rate extrapolated"))
         import torch
 
-        print(f"  PyTorch loop ({k} of {w.networks} networks timed, rate extrapolated, "
-              f"{torch.get_num_threads()} intra-op threads): "
-              f"{sec:.3f} s -> {fmt_rate(k * w.steps / sec)} net-steps/s")
+        k = w.torch_subset
+        loss = _time_loop(w, parts, k, baselines.torch_loop, "PyTorch loop", "f32",
+                          f", {torch.get_num_threads()} intra-op threads", rows, repeats,
+                          budget)
         rel, ab = loss_diff(loss, r1.loss[:k])
         checks.report("PyTorch f32 vs bpexp final loss", True,
                       f"max rel diff {rel:.2e}, max abs {ab:.2e} ({k} networks; float32, "
